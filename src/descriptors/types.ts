@@ -26,6 +26,8 @@ export interface InfraNodeEntry {
   variables?: Mapping;
   /** Seconds a new instance may take to become ready (our extension; Occopus rejects it). */
   create_timeout?: number;
+  /** Contextualisation attributes that override the definition's (Occopus reads them but rejected the key). */
+  attributes?: Mapping;
 }
 
 /** `[src_attr, dst_attr]` or the long mapping form (formats §1.4). */
