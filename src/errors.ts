@@ -162,3 +162,10 @@ export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/** A driver could not do what it was asked (spawn failure, backend refusal, bad instance data). */
+export class DriverError extends OccopusError {
+  constructor(message: string, cause?: unknown) {
+    super('E_DRIVER', message, { cause });
+  }
+}

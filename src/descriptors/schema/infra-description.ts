@@ -8,7 +8,7 @@ import { mapping, nonEmptyText, nonNegativeInteger, positiveSeconds } from '../.
 import type { LoadedDocument } from '../load.js';
 import type { InfraDescription } from '../types.js';
 import { isValidName, nameSchema } from './name.js';
-import { describeProblem, findProblems, isMapping, type Path, type Problem } from './problems.js';
+import { describeProblem, findProblems, issuePath, isMapping, type Path, type Problem } from './problems.js';
 import { toSchemaError } from './report.js';
 
 const scalingSchema = z.strictObject(
@@ -122,10 +122,10 @@ export function checkInfraDescription(doc: LoadedDocument): { value: InfraDescri
 /** Unknown keys that Occopus users might expect to work get a message of their own. */
 function explain(p: Problem, field: Path): { path: Path; message: string }[] {
   const refused = p.kind === 'unknown' ? refusedKeysAt(p.path) : undefined;
-  if (!refused) return [{ path: p.path, message: describeProblem(p, field) }];
+  if (!refused) return [{ path: issuePath(p), message: describeProblem(p, field) }];
   const out: { path: Path; message: string }[] = [];
   const rest = p.keys.filter((k) => !Object.hasOwn(refused, k));
-  if (rest.length > 0) out.push({ path: p.path, message: describeProblem({ ...p, keys: rest }, field) });
+  if (rest.length > 0) out.push({ path: issuePath({ ...p, keys: rest }), message: describeProblem({ ...p, keys: rest }, field) });
   for (const k of p.keys) {
     const why = Object.hasOwn(refused, k) ? refused[k] : undefined;
     if (why) out.push({ path: [...p.path, k], message: why });

@@ -11,7 +11,7 @@ import { healthCheckSchema } from '../../health/schema.js';
 import { contextualisationTypeInfo, contextualisationTypes } from '../../resolution/contextualisation/registry.js';
 import type { LoadedDocument } from '../load.js';
 import type { NodeDefinition, NodeDefinitionFile } from '../types.js';
-import { describeProblem, findProblems, isMapping, type Path } from './problems.js';
+import { describeProblem, findProblems, issuePath, isMapping, type Path } from './problems.js';
 import { toSchemaError } from './report.js';
 
 export const NODE_DEF_PREFIX = 'node_def:';
@@ -112,7 +112,7 @@ function checkImplementation(
     if (p.path.length === 0 && p.kind === 'missing') {
       return { path: [], message: `Missing section(s): ${p.keys.join(', ')}` };
     }
-    return { path: p.path, message: describeProblem(p, p.path) };
+    return { path: issuePath(p), message: describeProblem(p, p.path) };
   });
   if (own.length > 0) out.push({ section: undefined, prefix: `node '${type}'[${index}]`, findings: own });
   if (!isMapping(impl)) return out;
@@ -143,5 +143,5 @@ function checkTypedSection(value: Record<string, unknown>, typed: TypedSection):
 }
 
 function checkWith(schema: z.ZodType, value: unknown): Finding[] {
-  return findProblems(schema, value).map((p) => ({ path: p.path, message: describeProblem(p, p.path) }));
+  return findProblems(schema, value).map((p) => ({ path: issuePath(p), message: describeProblem(p, p.path) }));
 }

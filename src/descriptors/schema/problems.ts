@@ -94,6 +94,11 @@ function flatten(issues: readonly Issue[], base: PropertyKey[]): (Issue & { path
   return out;
 }
 
+/** Where to point the user: at the first unknown key itself, else at the value (or mapping) at fault. */
+export function issuePath(p: Problem): Path {
+  return p.kind === 'unknown' && p.keys[0] !== undefined ? [...p.path, p.keys[0]] : p.path;
+}
+
 /** `scaling.min`, `dependencies[0].connection`. */
 export function formatPath(path: readonly (string | number)[]): string {
   let s = '';

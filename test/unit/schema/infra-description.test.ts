@@ -286,7 +286,7 @@ describe('infrastructure description: error reporting', () => {
     assert.match(err.describe(), /^test\.yaml:7:\d+: node 'web': scaling\.min must be a non-negative integer$/);
   });
 
-  it('asks locate() for the path of each issue; missing keys point at their mapping', () => {
+  it('asks locate() for the path of each issue; missing keys point at their mapping, unknown keys at themselves', () => {
     const doc = fakeDoc(base({ nodes: [{ name: 'a' }], extra: true }));
     const err = schemaErrorOf(() => checkInfraDescription(doc));
     const byMessage = new Map(err.issues.map((i) => [i.message, i]));
@@ -294,7 +294,7 @@ describe('infrastructure description: error reporting', () => {
     assert.deepEqual(missing?.path, ['nodes', 0]);
     assert.deepEqual(missing?.location, fakeLocation(['nodes', 0]));
     const unknown = byMessage.get('infrastructure description: Unknown key(s): extra');
-    assert.deepEqual(unknown?.location, fakeLocation([]));
+    assert.deepEqual(unknown?.location, fakeLocation(['extra']));
     // SchemaError puts the first issue's location on the error itself.
     assert.deepEqual(err.location, err.issues[0]?.location);
   });

@@ -122,7 +122,7 @@ describe('node-definition file: typed sections', () => {
     assert.deepEqual(
       err.issues.map((i) => [i.message, i.path]),
       [
-        ["'resource' section of node 'web'[0]: Unknown key(s): foo", ['node_def:web', 0, 'resource']],
+        ["'resource' section of node 'web'[0]: Unknown key(s): foo", ['node_def:web', 0, 'resource', 'foo']],
         ["'health_check' section of node 'web'[1]: ping must be true or false", ['node_def:web', 1, 'health_check', 'ping']],
         ["'resource' section of node 'db'[0]: Missing key(s): endpoint, image_id, flavor_name, project_id", ['node_def:db', 0, 'resource']],
       ],
@@ -135,8 +135,8 @@ describe('node-definition file: typed sections', () => {
       checkNodeDefinitionFile(yamlDoc(`'node_def:web':\n  - resource:\n      type: docker\n      endpoint: e\n      origin: dockerhub\n      image: i\n      tag: 1\n      colour: red\n`)),
     );
     assert.equal(err.issues.length, 1);
-    assert.equal(err.issues[0]?.location?.line, 2); // the `resource:` key of the mapping holding the unknown key
-    assert.match(err.describe(), /^test\.yaml:2:\d+: 'resource' section of node 'web'\[0\]: Unknown key\(s\): colour$/);
+    assert.equal(err.issues[0]?.location?.line, 8); // the unknown key itself
+    assert.match(err.describe(), /^test\.yaml:8:7: 'resource' section of node 'web'\[0\]: Unknown key\(s\): colour$/);
   });
 });
 
