@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadYamlFile, parseYamlText, type LoadedDocument } from '../../../src/descriptors/load.js';
 import { YamlError, type SourceLocation } from '../../../src/errors.js';
+import { sharedExamples } from '../../helpers/cli.js';
 
 /** A fresh temp dir; `write` creates a file (and its folders) in it and returns its absolute path. */
 function sandbox() {
@@ -389,7 +390,7 @@ describe('locate', () => {
 });
 
 describe('the shipped examples', () => {
-  const root = '/work/shared/examples';
+  const root = sharedExamples;
   const files = fs
     .readdirSync(root, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.yaml'))
