@@ -28,4 +28,11 @@ fi
 port_open 3306 || { echo "MariaDB is not answering on 127.0.0.1:3306" >&2; exit 1; }
 mariadb -h 127.0.0.1 -u root -e 'select 1' >/dev/null || { echo "cannot log in to MariaDB as root without a password" >&2; exit 1; }
 
-echo "== test environment ready: ping $(command -v ping), MariaDB on 3306"
+# Each further service the tests need has its own script (Docker, Redis, ...).
+for part in "$(dirname "$0")"/test-env.d/*.sh; do
+  [ -e "$part" ] || continue
+  echo "== $(basename "$part")"
+  bash "$part"
+done
+
+echo "== test environment ready"
