@@ -52,8 +52,7 @@ export async function buildFromDescription(engine: Engine, description: StaticDe
   const infraId = description.infra_id;
   const previous = await store.getInfrastructure(infraId);
   const lease = await MaintenanceLease.acquire(store, infraId, newHolderId('build'), config.engine.lease_ttl * 1000);
-  const work = childController(options.signal);
-  lease.signal.addEventListener('abort', () => work.abort(lease.signal.reason), { once: true });
+  const work = childController(options.signal, lease.signal);
   try {
     if (previous) description.suspended = previous.suspended;
     await store.putInfrastructure(description);
@@ -78,6 +77,7 @@ export async function buildFromDescription(engine: Engine, description: StaticDe
       throw new BuildFailedError(`build of '${infraId}' failed, ${teardown}: ${messageOf(e)}`, infraId, true, e);
     }
   } finally {
+    work.dispose();
     await lease.release();
   }
 }

@@ -9,11 +9,12 @@ import { MaintenanceLease, newHolderId } from './lease.js';
 import type { ProcessStrategy } from '../infraprocessor/infraprocessor.js';
 import type { PassResult } from '../enactor/enactor.js';
 import { CancelledError, childController, sleep } from '../util/abort.js';
-import { ConflictError, NotFoundError, messageOf } from '../errors.js';
+import { ConflictError, NotFoundError, StoreError, messageOf } from '../errors.js';
 
 export interface MaintenanceEvents {
-  onPass?: (result: PassResult) => void;
-  onError?: (error: unknown) => void;
+  /** `durationMs`: how long the pass took (e.g. for metrics). */
+  onPass?: (result: PassResult, durationMs: number) => void;
+  onError?: (error: unknown, durationMs: number) => void;
   /** Waiting for the lease another process holds. */
   onWaiting?: (message: string) => void;
 }
@@ -71,23 +72,32 @@ export class InfrastructureMaintenanceProcess {
           this.events.onWaiting?.(e.message);
           continue;
         }
+        if (e instanceof StoreError && !options.once) {
+          // The store is unreachable (e.g. Redis is down): pause, and carry on once it is back.
+          this.lastError = messageOf(e);
+          this.events.onWaiting?.(messageOf(e));
+          await sleep(this.enactorInterval * 1000, stop).catch(() => undefined);
+          continue;
+        }
         throw e;
       }
       try {
         while (!stop.aborted && !lease.signal.aborted) {
-          const pass = childController(stop);
-          lease.signal.addEventListener('abort', () => pass.abort(lease.signal.reason), { once: true });
+          const pass = childController(stop, lease.signal);
+          const started = Date.now();
           try {
             const result = await this.engine.enactor(this.processStrategy).makeAPass(this.infraId, pass.signal);
             this.passes++;
             this.lastError = null;
-            this.events.onPass?.(result);
+            this.events.onPass?.(result, Date.now() - started);
           } catch (e) {
             if (stop.aborted) break;
             if (e instanceof NotFoundError) throw e;
             this.lastError = messageOf(e);
             if (options.once) throw e;
-            this.events.onError?.(e);
+            this.events.onError?.(e, Date.now() - started);
+          } finally {
+            pass.dispose();
           }
           if (options.once) return;
           await sleep(this.enactorInterval * 1000, stop).catch(() => undefined);

@@ -57,11 +57,12 @@ export class Enactor {
       return { infra_id: infraId, report, ready: false };
     }
 
-    await this.reconcileJournal(infraId);
+    // One listing serves the journal and the upkeep unless reconciling changed the journal.
+    let records = await store.listInstances(infraId);
+    if (await this.reconcileJournal(infraId, records)) records = await store.listInstances(infraId);
     throwIfAborted(signal);
 
     // Upkeep: observe every instance; failed and shut-down ones are dropped through their driver.
-    const records = await store.listInstances(infraId);
     const observations = await this.observeAll(records, false, signal);
     const failedDrops: Command[] = [];
     const alive: InstanceRecord[] = [];
@@ -80,9 +81,18 @@ export class Enactor {
         failedDrops.push({ kind: 'DropNode', record, reason: seen.state });
       } else {
         alive.push(record);
+        // Only a create that waited until ready records addresses; an instance adopted after a crash
+        // gets them here, or `getip` in the nodes created after it could never find it.
+        if (seen.state === 'ready' && seen.addresses && !instanceData(record).addresses) {
+          await store.updateInstance(infraId, record.node_id, {
+            data: toJsonObject({ ...instanceData(record), addresses: seen.addresses }),
+          });
+        }
       }
     }
     await this.recordHealthChanges(infraId, observations);
+    // Degraded: becoming whole again later in this pass is a change worth an `infraready`.
+    if (failedDrops.length > 0) await store.setInfraMeta(infraId, META_READY, false);
 
     // Scaling requests are consumed here, exactly once, and folded into stored targets.
     const targets = await this.applyScalingRequests(description, alive, observations, await store.takeScalingRequests(infraId));
@@ -121,6 +131,7 @@ export class Enactor {
     // E: creates, one batch per topological level; a level is ready before the next starts.
     const dropped = new Set([...downscale, ...removed].map((c) => (c.kind === 'DropNode' ? c.record.node_id : '')));
     const remaining = alive.filter((r) => !dropped.has(r.node_id));
+    let createsPushed = false;
     for (const level of description.topological_order) {
       const creates: Command[] = [];
       for (const name of level) {
@@ -129,10 +140,13 @@ export class Enactor {
         const { target } = targets.get(name) ?? { target: effectiveScaling(node).min };
         for (let i = have; i < target; i++) creates.push({ kind: 'CreateNode', node });
       }
+      createsPushed ||= creates.length > 0;
       await this.processor.pushInstructions(infraId, creates, signal);
     }
 
-    const report = await this.observe(description, true, signal);
+    // A pass that changed nothing reports what its upkeep just observed instead of observing twice.
+    const changed = [downscale, removed, failedDrops].some((batch) => batch.length > 0) || createsPushed;
+    const report = changed ? await this.observe(description, true, signal) : await this.storeReport(description, records, observations);
     const ready = isReady(description, report, targets);
     const wasReady = (await store.getInfraMeta(infraId, META_READY)) === true;
     await store.setInfraMeta(infraId, META_READY, ready);
@@ -144,15 +158,27 @@ export class Enactor {
   async observe(description: StaticDescription, store: boolean, signal?: AbortSignal): Promise<InfraReport> {
     const records = await this.ctx.store.listInstances(description.infra_id);
     const observations = await this.observeAll(records, true, signal);
+    if (store) return this.storeReport(description, records, observations);
+    const targets = ((await this.ctx.store.getInfraMeta(description.infra_id, META_TARGETS)) ?? {}) as Record<string, number>;
+    return buildReport(description, records, observations, targets, this.ctx.now());
+  }
+
+  /** Builds the report from observations and stores it (served by REST). */
+  private async storeReport(description: StaticDescription, records: InstanceRecord[], observations: Map<string, Observation>): Promise<InfraReport> {
     const targets = ((await this.ctx.store.getInfraMeta(description.infra_id, META_TARGETS)) ?? {}) as Record<string, number>;
     const report = buildReport(description, records, observations, targets, this.ctx.now());
-    if (store) await this.ctx.store.setInfraMeta(description.infra_id, META_REPORT, toJsonObject(report));
+    // Plain JSON already (built from JSON records); the store copies what it keeps.
+    await this.ctx.store.setInfraMeta(description.infra_id, META_REPORT, report as unknown as JsonObject);
     return report;
   }
 
-  /** Records left `creating` by a crash are adopted (found) or forgotten; `dropping` ones are retried. */
-  private async reconcileJournal(infraId: string): Promise<void> {
-    for (const record of await this.ctx.store.listInstances(infraId)) {
+  /**
+   * Records left `creating` by a crash are adopted (found) or forgotten; `dropping` ones are retried.
+   * Returns whether there was any such record (the journal may have changed).
+   */
+  private async reconcileJournal(infraId: string, records: InstanceRecord[]): Promise<boolean> {
+    const pending = records.filter((r) => r.lifecycle !== 'created');
+    for (const record of pending) {
       if (record.lifecycle === 'dropping') {
         await dropInstance(this.ctx, record, 'retry').catch((e: unknown) => this.ctx.log.warn(messageOf(e)));
         continue;
@@ -182,6 +208,7 @@ export class Enactor {
         this.ctx.log.warn({ node_id: record.node_id }, `could not reconcile a journaled instance: ${messageOf(e)}`);
       }
     }
+    return pending.length > 0;
   }
 
   private async observeAll(records: InstanceRecord[], readOnly: boolean, signal?: AbortSignal): Promise<Map<string, Observation>> {

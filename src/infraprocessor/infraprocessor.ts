@@ -74,7 +74,7 @@ export class InfraProcessor {
       }
     };
     const width = Math.max(1, Math.min(this.options.parallelism, commands.length));
-    await Promise.all(Array.from({ length: width }, worker));
+    await Promise.all(Array.from({ length: width }, worker)).finally(() => batch.dispose());
     if (firstError !== null) throw firstError;
     throwIfAborted(signal);
     return results;

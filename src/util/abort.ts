@@ -1,4 +1,5 @@
 /** Cancellation helpers: every long wait in the engine takes an AbortSignal. */
+import { setMaxListeners } from 'node:events';
 import { OccopusError } from '../errors.js';
 
 export class CancelledError extends OccopusError {
@@ -33,12 +34,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** A child controller aborted when the parent aborts (or by itself). */
-export function childController(parent: AbortSignal | undefined): AbortController {
-  const child = new AbortController();
-  if (parent) {
-    if (parent.aborted) child.abort(parent.reason);
-    else parent.addEventListener('abort', () => child.abort(parent.reason), { once: true });
+export interface ChildController extends AbortController {
+  /** Stops following the parents; call it when the child's work is over, so long-lived parents
+   *  (a maintainer's stop signal) do not collect one listener per pass. */
+  dispose(): void;
+}
+
+/** A controller aborted when any parent aborts, or by itself. */
+export function childController(...parents: (AbortSignal | undefined)[]): ChildController {
+  const child = new AbortController() as ChildController;
+  // A batch's signal is watched by every command in flight (hundreds with a wide level): that is
+  // not a leak, and Node's warning about more than 10 listeners would reach the user's terminal.
+  setMaxListeners(0, child.signal);
+  const followed: Array<[AbortSignal, () => void]> = [];
+  for (const parent of parents) {
+    if (!parent) continue;
+    if (parent.aborted) {
+      child.abort(parent.reason);
+      continue;
+    }
+    const onAbort = (): void => child.abort(parent.reason);
+    parent.addEventListener('abort', onAbort, { once: true });
+    followed.push([parent, onAbort]);
   }
+  child.dispose = () => {
+    for (const [parent, onAbort] of followed) parent.removeEventListener('abort', onAbort);
+    followed.length = 0;
+  };
   return child;
 }
