@@ -48,7 +48,7 @@ describe('an infrastructure on the local driver', () => {
   });
 
   test('builds level by level: the client reaches the server through getip', async () => {
-    const built = env.run(['build', join(example, 'infra-local-hello.yaml')]);
+    const built = env.run(['build', '--parallelize', join(example, 'infra-local-hello.yaml')]);
     assert.equal(built.code, 0, built.stderr);
     infraId = env.infraIdOf(built.stdout);
     assert.match(infraId, /^[0-9a-f-]{36}$/);
