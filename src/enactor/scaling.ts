@@ -41,25 +41,35 @@ function normaliseAddress(a: string): string {
   return isIP(a) === 6 ? a.toLowerCase().replace(/^\[|\]$/g, '') : a;
 }
 
+/**
+ * Applies the node's requests one after another, each clamped into [min, max] as it comes, the way
+ * a user who sent them one by one would expect: "+1" at the maximum is refused, a later named drop
+ * still happens. A named drop that would go below the minimum is refused, not deferred.
+ */
 export function decideScaling(input: ScalingInput): ScalingDecision {
   const { node, existing, requests } = input;
   const limits = effectiveScaling(node);
   const start = clampTarget(input.storedTarget ?? limits.min, limits);
   const notes: string[] = [];
-  const named: string[] = [];
-  let wanted = start;
+  const namedDrops: string[] = [];
+  let target = start;
+  const setTarget = (wanted: number): void => {
+    if (wanted > limits.max) notes.push(`node '${node.name}': ${wanted} instances requested, maximum is ${limits.max}: scaled to ${limits.max}`);
+    if (wanted < limits.min) notes.push(`node '${node.name}': ${wanted} instances requested, minimum is ${limits.min}: scaled to ${limits.min}`);
+    target = clampTarget(wanted, limits);
+  };
 
   for (const request of requests) {
     switch (request.kind) {
       case 'create':
-        wanted += request.count;
+        setTarget(target + request.count);
         break;
       case 'target':
-        wanted = request.count;
+        setTarget(request.count);
         break;
       case 'destroy': {
         if (request.selector === null) {
-          wanted -= 1;
+          setTarget(target - 1);
           break;
         }
         const selector = normaliseAddress(request.selector.trim());
@@ -68,27 +78,17 @@ export function decideScaling(input: ScalingInput): ScalingDecision {
         );
         if (!match) {
           notes.push(`no instance of node '${node.name}' has id or address '${request.selector}': request ignored`);
-        } else if (named.includes(match.node_id)) {
+        } else if (namedDrops.includes(match.node_id)) {
           notes.push(`instance ${match.node_id} of node '${node.name}' was named twice: counted once`);
+        } else if (target - 1 < limits.min) {
+          notes.push(`node '${node.name}': instance ${match.node_id} kept to respect the minimum of ${limits.min}`);
         } else {
-          named.push(match.node_id);
-          wanted -= 1;
+          namedDrops.push(match.node_id);
+          target -= 1;
         }
         break;
       }
     }
-  }
-
-  const target = clampTarget(wanted, limits);
-  if (wanted > limits.max) notes.push(`node '${node.name}': ${wanted} instances requested, maximum is ${limits.max}: scaled to ${target}`);
-  if (wanted < limits.min) notes.push(`node '${node.name}': ${wanted} instances requested, minimum is ${limits.min}: scaled to ${target}`);
-
-  const dropCount = Math.max(0, existing.length - target);
-  const namedDrops = named.slice(0, dropCount);
-  if (named.length > namedDrops.length) {
-    notes.push(
-      `node '${node.name}': ${named.length - namedDrops.length} named instance(s) kept to respect the minimum of ${limits.min}: ${named.slice(dropCount).join(', ')}`,
-    );
   }
   return { target, namedDrops, notes, changed: requests.length > 0 && target !== start };
 }

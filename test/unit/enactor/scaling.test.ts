@@ -62,7 +62,7 @@ describe('target count (runtime §3.4)', () => {
     const d = decideScaling({ node: node(2, 5), existing: three, storedTarget: 3, requests: [destroy('a'), destroy('b')] });
     assert.equal(d.target, 2);
     assert.deepEqual(d.namedDrops, ['a']);
-    assert.match(d.notes.join('\n'), /kept to respect the minimum of 2: b/);
+    assert.match(d.notes.join('\n'), /instance b kept to respect the minimum of 2/);
   });
 
   test('an instance named twice is counted once', () => {
@@ -113,5 +113,21 @@ describe('choosing instances to drop (runtime §3.5)', () => {
       picks.add(chosen[0] as string);
     }
     assert.ok(picks.size > 1, 'different random values choose different instances');
+  });
+});
+
+describe('requests in one pass apply one after another', () => {
+  test('"+1" at the maximum is refused, later named drops still happen', () => {
+    const d = decideScaling({ node: node(1, 3), existing: three, storedTarget: 3, requests: [create(1), destroy('a'), destroy('b')] });
+    assert.equal(d.target, 1);
+    assert.deepEqual(d.namedDrops, ['a', 'b']);
+    assert.match(d.notes.join('\n'), /4 instances requested, maximum is 3/);
+    assert.doesNotMatch(d.notes.join('\n'), /kept/);
+  });
+
+  test('a named drop while below target is still carried out (the instance is replaced)', () => {
+    const d = decideScaling({ node: node(1, 5), existing: three.slice(0, 2), storedTarget: 4, requests: [destroy('a')] });
+    assert.equal(d.target, 3);
+    assert.deepEqual(d.namedDrops, ['a']);
   });
 });
