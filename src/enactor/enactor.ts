@@ -108,8 +108,10 @@ export class Enactor {
     for (const node of description.nodes) {
       const existing = this.existingOf(node.name, alive, observations);
       const { target, namedDrops } = targets.get(node.name) ?? { target: effectiveScaling(node).min, namedDrops: [] };
-      if (existing.length > target) {
-        const ids = selectInstancesToDrop(existing, existing.length - target, namedDrops, this.options.downscaleStrategy);
+      // Named instances go even when the count is below target (they are replaced by the creates below).
+      const dropCount = Math.max(existing.length - target, namedDrops.length);
+      if (dropCount > 0) {
+        const ids = selectInstancesToDrop(existing, dropCount, namedDrops, this.options.downscaleStrategy);
         for (const id of ids) {
           const record = alive.find((r) => r.node_id === id);
           if (record) downscale.push({ kind: 'DropNode', record, reason: 'downscale' });
