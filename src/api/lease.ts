@@ -83,12 +83,18 @@ export class MaintenanceLease {
   }
 
   private startRenewing(): void {
+    let renewedAt = Date.now();
     this.timer = setInterval(() => {
       this.store.renewLease(this.key, this.holder, this.ttlMs).then(
         (held) => {
           if (!held) this.markLost('the maintenance lease was taken over');
+          else renewedAt = Date.now();
         },
-        () => undefined, // a store outage: keep trying until the lease would expire
+        () => {
+          // A store outage: keep trying until the lease would have expired; after that another
+          // process may hold it, so this one must stop acting.
+          if (Date.now() - renewedAt > this.ttlMs) this.markLost('the maintenance lease expired while the store was unreachable');
+        },
       );
     }, Math.max(100, Math.floor(this.ttlMs / 3)));
     this.timer.unref();

@@ -52,7 +52,10 @@ export class InfrastructureMaintenanceProcess {
     const loop = this.loop;
     if (!loop) return;
     this.stopper?.abort(new CancelledError('maintenance stopped'));
-    await Promise.race([loop, sleep(waitTimeoutS * 1000).catch(() => undefined)]);
+    // The timer is cancelled once the loop ends: a pending one would keep the process alive.
+    const timeout = new AbortController();
+    await Promise.race([loop, sleep(waitTimeoutS * 1000, timeout.signal).catch(() => undefined)]);
+    timeout.abort();
   }
 
   private async run(stop: AbortSignal, options: { once?: boolean; leaseWaitMs?: number }): Promise<void> {

@@ -3,7 +3,7 @@
  * every implementation of every node with placeholder addresses. Nothing is created and nothing is
  * written to the store.
  */
-import { loadYamlFile } from '../descriptors/load.js';
+import { loadYamlFile, type LoadedDocument } from '../descriptors/load.js';
 import { checkInfraDescription } from '../descriptors/schema/infra-description.js';
 import type { NodeDefinition, NodeDefinitionFile } from '../descriptors/types.js';
 import { compile } from '../compiler/compile.js';
@@ -22,7 +22,11 @@ export interface CompiledInfrastructure {
 }
 
 export function compileInfrastructureFile(path: string, infraId?: string): CompiledInfrastructure {
-  const doc = loadYamlFile(path);
+  return compileInfrastructureDocument(loadYamlFile(path), infraId);
+}
+
+/** The same for a document parsed elsewhere (the REST service parses request bodies without imports). */
+export function compileInfrastructureDocument(doc: LoadedDocument, infraId?: string): CompiledInfrastructure {
   const { value, warnings } = checkInfraDescription(doc);
   const description = compile(value, { locate: (p) => doc.locate(p), ...(infraId ? { infraId } : {}) });
   return { file: doc.file, description, warnings };
@@ -66,7 +70,12 @@ function placeholderAddresses(index: number): InstanceAddresses {
 }
 
 export async function validateInfrastructureFile(path: string, options: ValidateOptions): Promise<ValidationReport> {
-  const { file, description, warnings } = compileInfrastructureFile(path);
+  return validateCompiledInfrastructure(compileInfrastructureFile(path), options);
+}
+
+/** The dry run on an already compiled description (e.g. a REST request body). */
+export async function validateCompiledInfrastructure(compiled: CompiledInfrastructure, options: ValidateOptions): Promise<ValidationReport> {
+  const { file, description, warnings } = compiled;
   const levelOf = new Map<string, number>();
   description.topological_order.forEach((level, i) => level.forEach((name) => levelOf.set(name, i)));
   const indexOf = new Map(description.nodes.map((n, i) => [n.name, i]));

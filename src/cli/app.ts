@@ -1,5 +1,5 @@
 /** Shared plumbing of the commands: global options, setup, error reporting, exit codes. */
-import { setup, type OccopusApp } from '../api/setup.js';
+import type { OccopusApp } from '../api/setup.js';
 import { consoleOutput, reportError, EXIT_OK, type Output } from './output.js';
 
 export interface GlobalOptions {
@@ -14,6 +14,8 @@ export async function withApp(opts: GlobalOptions, body: (app: OccopusApp, out: 
   const out = consoleOutput(Boolean(opts.json));
   let app: OccopusApp | undefined;
   try {
+    // Loaded here, not at the top: `occopus --help` needs none of the config, store and schema code.
+    const { setup } = await import('../api/setup.js');
     app = await setup({
       ...(opts.cfg !== undefined ? { cfg: opts.cfg } : {}),
       ...(opts.auth_data_path !== undefined ? { authDataPath: opts.auth_data_path } : {}),

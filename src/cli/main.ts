@@ -9,6 +9,8 @@ import { registerBuild } from './commands/build.js';
 import { registerMaintain } from './commands/maintain.js';
 import { registerScale } from './commands/scale.js';
 import { registerDestroy } from './commands/destroy.js';
+import { registerServe } from './commands/serve.js';
+import { registerStore } from './commands/store.js';
 import { EXIT_USAGE } from './output.js';
 
 export function buildProgram(): Command {
@@ -16,7 +18,7 @@ export function buildProgram(): Command {
     .description('Orchestrator for virtual infrastructures, compatible with Occopus 1.10')
     .option('--cfg <path>', 'config file (default: $OCCOPUS_CONFIG_PATH, ~/.occopus/occopus_config.yaml, ./occopus_config.yaml)')
     .option('--auth_data_path <path>', 'auth data file (default: $OCCOPUS_AUTH_DATA_PATH, ~/.occopus/auth_data.yaml, ./auth_data.yaml)')
-    .option('--store <url>', 'state store: sqlite:PATH or memory: (default: the config, else ~/.occopus/occopus.db)')
+    .option('--store <url>', 'state store: sqlite:PATH, redis://[user:password@]host[:port][/db] or memory: (default: the config, else ~/.occopus/occopus.db)')
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError()
     .exitOverride();
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerMaintain(program);
   registerScale(program);
   registerDestroy(program);
+  registerServe(program);
+  registerStore(program);
   return program;
 }
 

@@ -17,6 +17,9 @@ type Loader<T> = () => Promise<{ default: T }>;
 const resourceDrivers: Record<string, Loader<ResourceDriver>> = {
   local: () => import('./local/index.js'),
   dummy: () => import('./dummy/index.js'),
+  ec2: () => import('./ec2/index.js'),
+  nova: () => import('./nova/index.js'),
+  docker: () => import('./docker/index.js'),
 };
 
 const configManagerDrivers: Record<string, Loader<ConfigManagerDriver>> = {

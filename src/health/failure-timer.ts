@@ -37,7 +37,8 @@ export async function evaluateHealth(
   nowS: number = nowSeconds(),
 ): Promise<HealthVerdict> {
   if (result.ok) {
-    await store.clearFailing(infraId, nodeId);
+    // Healthy nodes are the common case on every pass: a read costs less than a write (SQLite, Redis).
+    if ((await store.getFailingSince(infraId, nodeId)) !== null) await store.clearFailing(infraId, nodeId);
     return 'ready';
   }
   const since = await store.markFailing(infraId, nodeId, nowS);

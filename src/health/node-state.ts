@@ -65,7 +65,8 @@ export async function observeTempFailed(
 ): Promise<NodeState> {
   const key = tempFailedTimerKey(nodeId);
   if (state !== 'temp_failed') {
-    await store.clearFailing(infraId, key);
+    // As for the health timer: most nodes have none, and a read costs less than a write.
+    if ((await store.getFailingSince(infraId, key)) !== null) await store.clearFailing(infraId, key);
     return state;
   }
   const since = await store.markFailing(infraId, key, nowS);

@@ -19,6 +19,8 @@ export function renderHealthCheckStrings(
   hc: HealthCheckSection,
   ctx: HealthCheckTemplateContext,
 ): { urls: string[]; mysqldbs: MysqlDbCheck[] } {
+  // Every instance is checked on every pass: do not build a template context for nothing.
+  if (!hc.urls?.length && !hc.mysqldbs?.length) return { urls: [], mysqldbs: [] };
   const context = healthContext(ctx);
   const render = (text: unknown, where: string): string =>
     typeof text === 'string' ? renderTemplate(text, context, where) : String(text ?? '');

@@ -12,6 +12,7 @@ import type { JsonObject, JsonValue, NodeDefinition } from '../descriptors/types
 import type { StaticDescription } from '../compiler/types.js';
 import type { InstanceLifecycle, InstanceRecord, Lease, ScalingRequest, Store, StoredEvent } from './store.js';
 import { applyInstancePatch, jsonCopy, type InstancePatch } from './values.js';
+import { checkEventNumbering, emptyInfraDump, orderInfraDumps, type InfraDump, type StoreAdmin, type UserDump } from './admin.js';
 
 interface StoredInstance {
   /** Insertion counter, the tie-breaker of `created_at` order. */
@@ -53,6 +54,13 @@ export class MemoryBacking {
     return data;
   }
 
+  /** @internal Users that hold any data. */
+  userNames(): string[] {
+    return [...this.users.entries()]
+      .filter(([, d]) => d.nodeDefinitions.size + d.descriptions.size + d.buckets.size + d.leases.size + d.kv.size > 0)
+      .map(([name]) => name);
+  }
+
   /** @internal */
   nextInstanceOrder(): number {
     return ++this.instanceCounter;
@@ -63,7 +71,7 @@ function sortedKeys<V>(map: Map<string, V>): string[] {
   return [...map.keys()].sort();
 }
 
-export class MemoryStore implements Store {
+export class MemoryStore implements Store, StoreAdmin {
   readonly user: string;
   private readonly backing: MemoryBacking;
   private closed = false;
@@ -312,6 +320,81 @@ export class MemoryStore implements Store {
     if (!ns) return {};
     // fromEntries defines own properties, so a key named __proto__ stays a plain key.
     return Object.fromEntries(sortedKeys(ns).map((key) => [key, jsonCopy(ns.get(key)!, `value ${namespace}/${key}`)]));
+  }
+
+  // --- admin (occopus store migrate) ---
+
+  async listUsers(): Promise<string[]> {
+    if (this.closed) throw new StoreError('The memory store is closed');
+    return this.backing.userNames().sort();
+  }
+
+  async exportUser(user: string): Promise<UserDump> {
+    if (this.closed) throw new StoreError('The memory store is closed');
+    const data = this.backing.userData(user);
+    const dumps = new Map<string, InfraDump>();
+    for (const [id, description] of data.descriptions) dumps.set(id, { ...emptyInfraDump(id), description });
+    for (const [id, b] of data.buckets) {
+      const d = dumps.get(id) ?? emptyInfraDump(id);
+      d.meta = Object.fromEntries(b.meta);
+      d.instances = [...b.instances.values()]
+        .sort((x, y) => x.record.created_at - y.record.created_at || x.order - y.order)
+        .map((i) => i.record);
+      d.failed = [...b.failed.values()];
+      d.failing = Object.fromEntries(b.failing);
+      d.scaling = b.scaling;
+      d.events = b.events;
+      dumps.set(id, d);
+    }
+    const now = Date.now();
+    const dump: UserDump = {
+      user,
+      node_definitions: Object.fromEntries(sortedKeys(data.nodeDefinitions).map((t) => [t, data.nodeDefinitions.get(t)!])),
+      infrastructures: orderInfraDumps(dumps, [...data.descriptions.keys()]),
+      leases: Object.fromEntries([...data.leases].filter(([, l]) => l.expires_at > now)),
+      kv: Object.fromEntries(
+        sortedKeys(data.kv).map((ns) => {
+          const values = data.kv.get(ns)!;
+          return [ns, Object.fromEntries(sortedKeys(values).map((k) => [k, values.get(k)!]))];
+        }),
+      ),
+    };
+    return jsonCopy(dump, `the data of user ${user}`);
+  }
+
+  async importUsers(dumps: UserDump[]): Promise<void> {
+    if (this.closed) throw new StoreError('The memory store is closed');
+    const copies = jsonCopy(dumps, 'imported data');
+    const present = new Set(this.backing.userNames());
+    for (const dump of copies) {
+      if (!dump.user) throw new StoreError('Cannot import data without a user name');
+      if (present.has(dump.user)) throw new StoreError(`The memory store already holds data of user '${dump.user}'; migrate into an empty store`);
+      for (const infra of dump.infrastructures) {
+        try {
+          checkEventNumbering(infra);
+        } catch (e) {
+          throw new StoreError(`Cannot import the data of user '${dump.user}': ${(e as Error).message}`, e);
+        }
+      }
+    }
+    for (const dump of copies) {
+      const data = this.backing.userData(dump.user);
+      for (const [type, list] of Object.entries(dump.node_definitions)) data.nodeDefinitions.set(type, list);
+      for (const infra of dump.infrastructures) {
+        if (infra.description) data.descriptions.set(infra.infra_id, infra.description);
+        const b: InfraBucket = {
+          meta: new Map(Object.entries(infra.meta)),
+          instances: new Map(infra.instances.map((r) => [r.node_id, { order: this.backing.nextInstanceOrder(), record: r }])),
+          failed: new Map(infra.failed.map((r) => [r.node_id, r])),
+          failing: new Map(Object.entries(infra.failing)),
+          scaling: infra.scaling,
+          events: infra.events,
+        };
+        data.buckets.set(infra.infra_id, b);
+      }
+      for (const [key, lease] of Object.entries(dump.leases)) data.leases.set(key, lease);
+      for (const [ns, values] of Object.entries(dump.kv)) data.kv.set(ns, new Map(Object.entries(values)));
+    }
   }
 
   async close(): Promise<void> {

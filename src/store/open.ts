@@ -63,8 +63,8 @@ function sqlitePath(rest: string, url: string): string {
 /**
  * `sqlite:/abs/path.db`, `sqlite:relative.db` (against the working directory), `sqlite::memory:`,
  * `memory:` (a fresh, private memory store); null, undefined or empty: {@link defaultStoreUrl}.
- * Redis URLs are recognised but not yet supported. Every failure is a StoreError; messages never
- * repeat a Redis URL, which may hold a password.
+ * `redis://[user:password@]host[:port][/db][?prefix=P&timeout=MS]` and `rediss://` (TLS): see
+ * redis.ts. Every failure is a StoreError; messages never repeat a Redis password.
  */
 export async function openStore(url: string | null | undefined, options: OpenStoreOptions): Promise<Store> {
   if (!options.user) throw new StoreError('A store needs a non-empty user name');
@@ -79,8 +79,11 @@ export async function openStore(url: string | null | undefined, options: OpenSto
       if (rest !== '') throw new StoreError(`Store URL 'memory:' takes nothing after the colon`);
       return new MemoryStore(options.user);
     case 'redis':
-    case 'rediss':
-      throw new StoreError(`The Redis store (${scheme}://) is not yet supported; use one of ${LOCAL_KINDS}`);
+    case 'rediss': {
+      // Loaded on demand so that local-only commands do not pay for the Redis client.
+      const { RedisStore } = await import('./redis.js');
+      return RedisStore.open(effective, options.user);
+    }
     default:
       throw new StoreError(
         scheme

@@ -14,6 +14,14 @@ import { StoreError } from '../errors.js';
 import type { JsonObject, JsonValue, NodeDefinition } from '../descriptors/types.js';
 import type { StaticDescription } from '../compiler/types.js';
 import type { InstanceLifecycle, InstanceRecord, Lease, ScalingRequest, Store, StoredEvent } from './store.js';
+import {
+  checkEventNumbering,
+  emptyInfraDump,
+  orderInfraDumps,
+  type InfraDump,
+  type StoreAdmin,
+  type UserDump,
+} from './admin.js';
 import { migrate } from './sqlite-migrations.js';
 import { applyInstancePatch, fromJsonText, toJsonText, type InstancePatch } from './values.js';
 
@@ -90,7 +98,7 @@ function prepareFile(file: string): void {
   }
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, StoreAdmin {
   readonly user: string;
   /** Absolute path of the database, or {@link MEMORY_DATABASE}. */
   readonly file: string;
@@ -575,6 +583,174 @@ export class SqliteStore implements Store {
     rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // fromEntries defines own properties, so a key named __proto__ stays a plain key.
     return Object.fromEntries(rows.map((r) => [r.key, fromJsonText<JsonValue>(r.value, `value ${namespace}/${r.key}`)]));
+  }
+
+  // --- admin (occopus store migrate) ---
+
+  private static readonly USER_TABLES = [
+    'node_definitions',
+    'infrastructures',
+    'infra_meta',
+    'instances',
+    'failed_instances',
+    'failing_timers',
+    'scaling_requests',
+    'leases',
+    'events',
+    'kv',
+  ] as const;
+
+  async listUsers(): Promise<string[]> {
+    const sql = SqliteStore.USER_TABLES.map((t) => `SELECT user FROM ${t}`).join(' UNION ');
+    const users = this.run('list users', () => this.prepare<[], string>(sql).pluck().all());
+    return users.sort();
+  }
+
+  async exportUser(user: string): Promise<UserDump> {
+    // One read transaction: a consistent snapshot even while other processes write.
+    return this.run(`export the data of user ${user}`, () =>
+      this.db.transaction(() => {
+        const all = <R>(sql: string): R[] => this.prepare<[string], R>(sql).all(user);
+        const dumps = new Map<string, InfraDump>();
+        const infra = (id: string): InfraDump => {
+          let d = dumps.get(id);
+          if (!d) dumps.set(id, (d = emptyInfraDump(id)));
+          return d;
+        };
+        const nodeDefinitions: Record<string, NodeDefinition[]> = {};
+        for (const r of all<{ type: string; definitions: string }>('SELECT type, definitions FROM node_definitions WHERE user = ?')
+          .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0))) {
+          nodeDefinitions[r.type] = fromJsonText<NodeDefinition[]>(r.definitions, `node definitions of ${r.type}`);
+        }
+        const described = all<{ infra_id: string; description: string }>(
+          'SELECT infra_id, description FROM infrastructures WHERE user = ? ORDER BY id',
+        );
+        for (const r of described) infra(r.infra_id).description = fromJsonText<StaticDescription>(r.description, `infrastructure ${r.infra_id}`);
+        for (const r of all<{ infra_id: string; key: string; value: string }>('SELECT infra_id, key, value FROM infra_meta WHERE user = ?')) {
+          infra(r.infra_id).meta[r.key] = fromJsonText<JsonValue>(r.value, `meta ${r.key}`);
+        }
+        for (const r of all<InstanceRow>('SELECT * FROM instances WHERE user = ? ORDER BY created_at, id')) {
+          infra(r.infra_id).instances.push(this.rowToInstance(r));
+        }
+        for (const r of all<{ infra_id: string; record: string }>('SELECT infra_id, record FROM failed_instances WHERE user = ? ORDER BY id')) {
+          infra(r.infra_id).failed.push(fromJsonText<InstanceRecord>(r.record, 'failed instance'));
+        }
+        for (const r of all<{ infra_id: string; node_id: string; since: number }>(
+          'SELECT infra_id, node_id, since FROM failing_timers WHERE user = ?',
+        )) {
+          infra(r.infra_id).failing[r.node_id] = r.since;
+        }
+        for (const r of all<{ infra_id: string; request: string }>('SELECT infra_id, request FROM scaling_requests WHERE user = ? ORDER BY id')) {
+          infra(r.infra_id).scaling.push(fromJsonText<ScalingRequest>(r.request, 'scaling request'));
+        }
+        for (const r of all<EventRow>('SELECT seq, infra_id, name, timestamp, data FROM events WHERE user = ? ORDER BY infra_id, seq')) {
+          infra(r.infra_id).events.push({
+            seq: r.seq,
+            infra_id: r.infra_id,
+            name: r.name,
+            timestamp: r.timestamp,
+            data: fromJsonText<JsonObject>(r.data, `data of event ${r.seq}`),
+          });
+        }
+        const now = Date.now();
+        const leases: Record<string, Lease> = {};
+        for (const r of all<{ key: string; holder: string; expires_at: number }>('SELECT key, holder, expires_at FROM leases WHERE user = ?')) {
+          if (r.expires_at > now) leases[r.key] = { holder: r.holder, expires_at: r.expires_at };
+        }
+        const kv: Record<string, Record<string, JsonValue>> = {};
+        for (const r of all<{ namespace: string; key: string; value: string }>(
+          'SELECT namespace, key, value FROM kv WHERE user = ? ORDER BY namespace, key',
+        )) {
+          const ns = kv[r.namespace] ?? (kv[r.namespace] = {});
+          Object.defineProperty(ns, r.key, {
+            value: fromJsonText<JsonValue>(r.value, `value ${r.namespace}/${r.key}`),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+        return {
+          user,
+          node_definitions: nodeDefinitions,
+          infrastructures: orderInfraDumps(dumps, described.map((r) => r.infra_id)),
+          leases,
+          kv,
+        };
+      })(),
+    );
+  }
+
+  async importUsers(dumps: UserDump[]): Promise<void> {
+    for (const dump of dumps) {
+      if (!dump.user) throw new StoreError('Cannot import data without a user name');
+      for (const infra of dump.infrastructures) {
+        try {
+          checkEventNumbering(infra);
+        } catch (e) {
+          throw new StoreError(`Cannot import the data of user '${dump.user}': ${(e as Error).message}`, e);
+        }
+      }
+    }
+    this.atomic('import users', () => {
+      const present = new Set(dumps.map((d) => d.user));
+      for (const user of this.prepare<[], string>(SqliteStore.USER_TABLES.map((t) => `SELECT user FROM ${t}`).join(' UNION ')).pluck().all()) {
+        if (present.has(user)) {
+          throw new StoreError(`The state database ${this.where} already holds data of user '${user}'; migrate into an empty store`);
+        }
+      }
+      for (const dump of dumps) this.importUser(dump);
+    });
+  }
+
+  /** Inside the import transaction: the rows of one user. */
+  private importUser(dump: UserDump): void {
+    const user = dump.user;
+    const run = (sql: string, ...params: unknown[]): void => {
+      this.prepare(sql).run(...params);
+    };
+    for (const [type, list] of Object.entries(dump.node_definitions)) {
+      run('INSERT INTO node_definitions (user, type, definitions) VALUES (?, ?, ?)', user, type, toJsonText(list, `node definitions of ${type}`));
+    }
+    for (const infra of dump.infrastructures) {
+      const id = infra.infra_id;
+      if (infra.description) {
+        run('INSERT INTO infrastructures (user, infra_id, description) VALUES (?, ?, ?)', user, id, toJsonText(infra.description, `infrastructure ${id}`));
+      }
+      for (const [key, value] of Object.entries(infra.meta)) {
+        run('INSERT INTO infra_meta (user, infra_id, key, value) VALUES (?, ?, ?, ?)', user, id, key, toJsonText(value, `meta ${key}`));
+      }
+      for (const record of infra.instances) {
+        this.prepare(this.writeInstanceSql('INSERT')).run({ ...this.instanceParams(record), user });
+      }
+      for (const record of infra.failed) {
+        run('INSERT INTO failed_instances (user, infra_id, node_id, record) VALUES (?, ?, ?, ?)', user, id, record.node_id, toJsonText(record, 'failed instance'));
+      }
+      for (const [nodeId, since] of Object.entries(infra.failing)) {
+        run('INSERT INTO failing_timers (user, infra_id, node_id, since) VALUES (?, ?, ?, ?)', user, id, nodeId, since);
+      }
+      for (const request of infra.scaling) {
+        run('INSERT INTO scaling_requests (user, infra_id, request) VALUES (?, ?, ?)', user, id, toJsonText(request, 'scaling request'));
+      }
+      for (const e of infra.events) {
+        run(
+          'INSERT INTO events (user, infra_id, seq, name, timestamp, data) VALUES (?, ?, ?, ?, ?, ?)',
+          user,
+          id,
+          e.seq,
+          e.name,
+          e.timestamp,
+          toJsonText(e.data, `data of event ${e.seq}`),
+        );
+      }
+    }
+    for (const [key, lease] of Object.entries(dump.leases)) {
+      run('INSERT INTO leases (user, key, holder, expires_at) VALUES (?, ?, ?, ?)', user, key, lease.holder, lease.expires_at);
+    }
+    for (const [ns, values] of Object.entries(dump.kv)) {
+      for (const [key, value] of Object.entries(values)) {
+        run('INSERT INTO kv (user, namespace, key, value) VALUES (?, ?, ?, ?)', user, ns, key, toJsonText(value, `value ${ns}/${key}`));
+      }
+    }
   }
 
   async close(): Promise<void> {

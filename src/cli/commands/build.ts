@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { buildInfrastructure } from '../../api/infrastructure.js';
 import { withApp, type GlobalOptions } from '../app.js';
-import { engineFor, interruptSignal, describeEvent } from '../engine-app.js';
 import { reportTree } from './render-report.js';
 
 interface BuildFlags extends GlobalOptions {
@@ -19,6 +17,11 @@ export function registerBuild(program: Command): void {
     .action((file: string, _opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<BuildFlags>();
       return withApp(flags, async (app, out) => {
+        // Loaded when the command runs, so that `occopus --help` and the other commands do not pay for it.
+        const [{ buildInfrastructure }, { engineFor, interruptSignal, describeEvent }] = await Promise.all([
+          import('../../api/infrastructure.js'),
+          import('../engine-app.js'),
+        ]);
         const engine = engineFor(app);
         const interrupt = interruptSignal(out);
         const stopListening = engine.ctx.events.on((e) => {

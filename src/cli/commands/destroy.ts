@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { destroyInfrastructure } from '../../api/infrastructure.js';
 import { withApp, type GlobalOptions } from '../app.js';
-import { engineFor, describeEvent } from '../engine-app.js';
 
 interface DestroyFlags extends GlobalOptions {
   infra_id: string;
@@ -17,6 +15,11 @@ export function registerDestroy(program: Command): void {
     .action((_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<DestroyFlags>();
       return withApp(flags, async (app, out) => {
+        // Loaded when the command runs, so that `occopus --help` and the other commands do not pay for it.
+        const [{ destroyInfrastructure }, { engineFor, describeEvent }] = await Promise.all([
+          import('../../api/infrastructure.js'),
+          import('../engine-app.js'),
+        ]);
         const engine = engineFor(app);
         const stop = engine.ctx.events.on((e) => {
           const line = describeEvent(e);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { importNodeDefinitions } from '../../api/import.js';
 import { withApp, type GlobalOptions } from '../app.js';
 
 export function registerImport(program: Command): void {
@@ -9,6 +8,8 @@ export function registerImport(program: Command): void {
     .argument('<node_def_file>', 'node-definition file (YAML)')
     .action((file: string, _opts: unknown, cmd: Command) =>
       withApp(cmd.optsWithGlobals<GlobalOptions>(), async (app, out) => {
+        // Loaded when the command runs, so that `occopus --help` and the other commands do not pay for it.
+        const { importNodeDefinitions } = await import('../../api/import.js');
         const result = await importNodeDefinitions(file, app.store);
         result.warnings.forEach((w) => out.warn(w));
         if (out.json) out.data({ file: result.file, imported: result.types });

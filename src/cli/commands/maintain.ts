@@ -1,10 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { reportInfrastructure } from '../../api/infrastructure.js';
-import { InfrastructureMaintenanceProcess } from '../../api/maintenance.js';
 import { OccopusError, messageOf } from '../../errors.js';
 import { withApp, type GlobalOptions } from '../app.js';
-import { engineFor, interruptSignal, describeEvent } from '../engine-app.js';
 import { addressesOf, reportTree } from './render-report.js';
 
 interface MaintainFlags extends GlobalOptions {
@@ -41,6 +38,12 @@ export function registerMaintain(program: Command): void {
           return;
         }
         const infraId = flags.infraid;
+        // Loaded when the command runs, so that `occopus --help` and the other commands do not pay for it.
+        const [{ reportInfrastructure }, { InfrastructureMaintenanceProcess }, { engineFor, interruptSignal, describeEvent }] = await Promise.all([
+          import('../../api/infrastructure.js'),
+          import('../../api/maintenance.js'),
+          import('../engine-app.js'),
+        ]);
         const engine = engineFor(app);
         try {
           if (flags.report) {

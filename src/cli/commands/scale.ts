@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { requestScaling } from '../../api/infrastructure.js';
+import type { requestScaling } from '../../api/infrastructure.js';
 import { OccopusError } from '../../errors.js';
 import { withApp, type GlobalOptions } from '../app.js';
-import { engineFor } from '../engine-app.js';
 
 interface ScaleFlags extends GlobalOptions {
   infraid: string;
@@ -32,6 +31,8 @@ export function registerScale(program: Command): void {
         const given = [flags.changescale, flags.setscale, flags.filter].filter((v) => v !== undefined && v !== '').length;
         if (given > 1) throw usage('Too many arguments: only one of -c, -s and -f may be used at a time!');
         if (given === 0) throw usage('Too few arguments: at least -c, -s or -f must be specified!');
+        // Loaded when the command runs, so that `occopus --help` and the other commands do not pay for it.
+        const [{ requestScaling }, { engineFor }] = await Promise.all([import('../../api/infrastructure.js'), import('../engine-app.js')]);
         const engine = engineFor(app);
         try {
           let request: Parameters<typeof requestScaling>[3];

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
-import { readNodeDefinitionFile } from '../../api/import.js';
-import { validateInfrastructureFile, type ValidationReport } from '../../api/validate.js';
+import type { stringify } from 'yaml';
+import type { ValidationReport } from '../../api/validate.js';
 import { withApp, type GlobalOptions } from '../app.js';
 
 interface ValidateFlags extends GlobalOptions {
@@ -19,6 +18,12 @@ export function registerValidate(program: Command): void {
     .action((file: string, _opts: unknown, cmd: Command) =>
       withApp(cmd.optsWithGlobals<ValidateFlags>(), async (app, out) => {
         const flags = cmd.optsWithGlobals<ValidateFlags>();
+        // Loaded when the command runs, so that `occopus --help` and the other commands do not pay for it.
+        const [{ readNodeDefinitionFile }, { validateInfrastructureFile }, { stringify }] = await Promise.all([
+          import('../../api/import.js'),
+          import('../../api/validate.js'),
+          import('yaml'),
+        ]);
         let definitions;
         if (flags.nodes) {
           const read = readNodeDefinitionFile(flags.nodes);
@@ -32,7 +37,7 @@ export function registerValidate(program: Command): void {
         });
         report.warnings.forEach((w) => out.warn(w));
         if (out.json) out.data(flags.render ? report : withoutRendering(report));
-        else out.result(describe(report, Boolean(flags.render)));
+        else out.result(describe(report, Boolean(flags.render), stringify));
       }),
     );
 }
@@ -47,7 +52,7 @@ function withoutRendering(report: ValidationReport): unknown {
   };
 }
 
-function describe(report: ValidationReport, render: boolean): string {
+function describe(report: ValidationReport, render: boolean, yaml: typeof stringify): string {
   const lines = [
     `${report.file}: infrastructure '${report.infra_name}' is valid: ` +
       `${report.nodes.length} node(s) in ${report.levels.length} level(s)`,
@@ -60,10 +65,10 @@ function describe(report: ValidationReport, render: boolean): string {
     for (const impl of node.implementations) {
       const r = impl.resolved;
       lines.push(`--- ${node.name}: ${node.type}[${impl.index}]`);
-      lines.push(stringify({ resource: r.resource }).trimEnd());
+      lines.push(yaml({ resource: r.resource }).trimEnd());
       if (r.context !== undefined) lines.push('context: |', ...r.context.split('\n').map((l) => `  ${l}`));
       const { connections: _c, ...attributes } = r.attributes;
-      if (Object.keys(attributes).length) lines.push(stringify({ attributes }).trimEnd());
+      if (Object.keys(attributes).length) lines.push(yaml({ attributes }).trimEnd());
     }
   }
   return lines.join('\n');
