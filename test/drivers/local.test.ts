@@ -280,7 +280,7 @@ describe('local driver: docker-form contextualisation', () => {
     const handle = handleOf(node, created);
     assert.ok(alive(pidOf(handle)), 'the instance died with the command that created it');
     const sh = shared.handler();
-    assert.equal(await sh.getState(handle), 'ready');
+    await waitState(sh, handle, 'ready');
     assert.equal((await sh.find(nodeId, { infra_id: infraId, resource }))?.instance_id, created.instance_id);
     await sh.drop(handle);
     assert.equal(alive(pidOf(handle)), false);
@@ -337,7 +337,7 @@ describe('local driver: cloud-init subset', () => {
     assert.equal(readFileSync(join(dir, 'order.txt'), 'utf8'), 'one\ntwo\nthree\n');
     assert.equal(readFileSync(join(dir, 'args.txt'), 'utf8'), "$(touch pwned)|it's|a b|");
     assert.equal(existsSync(join(dir, 'pwned')), false, 'a runcmd list item reached a shell unquoted');
-    assert.equal(await h.getState(handle), 'ready');
+    await waitState(h, handle, 'ready');
     await h.drop(handle);
   });
 
@@ -345,7 +345,7 @@ describe('local driver: cloud-init subset', () => {
     const handle = await start(h, cloudinitNode(resource, infraId, randomUUID(), '#!/bin/sh\necho "script ran" > script.txt\n'));
     assert.equal(await waitForFile(join(dirOf(e, handle), 'script.txt')), 'script ran\n');
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal(await h.getState(handle), 'ready');
+    await waitState(h, handle, 'ready');
     await h.drop(handle);
   });
 
@@ -383,7 +383,7 @@ describe('local driver: lifecycle and process safety', () => {
     const h = e.handler();
     const node = resolvedNode(resource, infraId, randomUUID());
     const handle = await start(h, node);
-    assert.equal(await h.getState(handle), 'ready');
+    await waitState(h, handle, 'ready');
     process.kill(-pidOf(handle), 'SIGKILL');
     await waitState(h, handle, 'shutdown');
     assert.equal((await h.find(node.node_id, { infra_id: infraId, resource }))?.instance_id, handle.instance_id);

@@ -25,6 +25,8 @@ import { dummyResourceDefaults } from './schema.js';
 
 export const DUMMY_NAMESPACE = 'dummy-cloud';
 const META_NAMESPACE = 'dummy-cloud-meta';
+/** `<infra_id>/<node_id>` → instance id, so `find` is one lookup, not a scan of the whole cloud. */
+const INDEX_NAMESPACE = 'dummy-cloud-index';
 const COUNTER_KEY = 'address-counter';
 /** Loopback, and clear of the local driver's default 127.77.0.0/16. */
 export const DEFAULT_ADDRESS_PATTERN = '127.1.{hi}.{lo}';
@@ -121,6 +123,10 @@ function fillPattern(pattern: string, counter: number): string {
   return pattern.replace(/\{(hi|n)\}/g, hi).replace(/\{(lo|m)\}/g, lo);
 }
 
+function indexKey(infraId: string, nodeId: string): string {
+  return `${infraId}/${nodeId}`;
+}
+
 function addressLeaseKey(address: string): string {
   return `dummy-address:${address}`;
 }
@@ -169,11 +175,14 @@ export class DummyResourceHandler implements ResourceHandler {
         address,
         state: 'running',
       };
+      // Index first: a crash between the two writes must leave an instance that `find` still sees.
+      await this.store.kvPut(INDEX_NAMESPACE, indexKey(node.infra_id, key), instanceId);
       await this.store.kvPut(DUMMY_NAMESPACE, instanceId, toJson(record));
       throwIfAborted(signal);
       return { instance_id: instanceId, driver_data: { address } };
     } catch (e) {
       await this.store.kvDelete(DUMMY_NAMESPACE, instanceId);
+      await this.store.kvDelete(INDEX_NAMESPACE, indexKey(node.infra_id, key));
       if (address !== null) await this.store.releaseLease(addressLeaseKey(address), instanceId);
       throw e;
     } finally {
@@ -189,6 +198,7 @@ export class DummyResourceHandler implements ResourceHandler {
   async drop(handle: InstanceHandle): Promise<void> {
     const record = asRecord(await this.store.kvGet(DUMMY_NAMESPACE, handle.instance_id));
     await this.store.kvDelete(DUMMY_NAMESPACE, handle.instance_id);
+    if (record) await this.store.kvDelete(INDEX_NAMESPACE, indexKey(record.infra_id, record.node_id));
     const stored = handle.driver_data['address'];
     const address = record?.address ?? (typeof stored === 'string' ? stored : null);
     if (address !== null) await this.store.releaseLease(addressLeaseKey(address), handle.instance_id);
@@ -210,8 +220,10 @@ export class DummyResourceHandler implements ResourceHandler {
   }
 
   private async findRecord(nodeId: string, infraId: string): Promise<DummyInstanceRecord | null> {
-    const all = await listDummyInstances(this.store);
-    return all.find((r) => r.node_id === nodeId && r.infra_id === infraId) ?? null;
+    const instanceId = await this.store.kvGet(INDEX_NAMESPACE, indexKey(infraId, nodeId));
+    if (typeof instanceId !== 'string') return null;
+    const record = asRecord(await this.store.kvGet(DUMMY_NAMESPACE, instanceId));
+    return record && record.node_id === nodeId && record.infra_id === infraId ? record : null;
   }
 
   /**

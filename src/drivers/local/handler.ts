@@ -84,6 +84,9 @@ function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
 }
 
+/** How long a new process must stay alive before it counts as running. */
+export const BOOT_GRACE_MS = 500;
+
 export class LocalResourceHandler implements ResourceHandler {
   constructor(private readonly options: LocalHandlerOptions) {}
 
@@ -181,8 +184,12 @@ export class LocalResourceHandler implements ResourceHandler {
   async getState(handle: InstanceHandle): Promise<ResourceState> {
     const dir = this.dirOf(handle);
     if (!existsSync(dir)) return 'unknown';
-    const identity = identityOf(readInstanceFile(dir) ?? fromDriverData(handle));
-    return identity && isAlive(identity) ? 'ready' : 'shutdown';
+    const record = readInstanceFile(dir) ?? fromDriverData(handle);
+    const identity = identityOf(record);
+    if (!identity || !isAlive(identity)) return 'shutdown';
+    // A process that dies in its first moments (a command that exits at once, a typo'd binary
+    // behind `sh -c`) must fail the create rather than be seen "ready" by a fast first poll.
+    return Date.now() - record.created_at < BOOT_GRACE_MS ? 'pending' : 'ready';
   }
 
   async getAddresses(handle: InstanceHandle): Promise<Addresses> {
