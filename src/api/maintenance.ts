@@ -19,11 +19,24 @@ export interface MaintenanceEvents {
   onWaiting?: (message: string) => void;
 }
 
+/**
+ * How often a maintainer waiting for another process's lease tries again. The holder renews every
+ * ttl/3, so its lease is gone at most one ttl after its last renewal; polling every ttl/4 takes over
+ * within a quarter ttl of that while costing a standby only four store round trips per ttl.
+ */
+export function standbyPollMs(ttlMs: number): number {
+  return Math.max(100, Math.floor(ttlMs / 4));
+}
+
 export class InfrastructureMaintenanceProcess {
   private stopper: AbortController | null = null;
   private loop: Promise<void> | null = null;
+  private held = false;
+  private standby = false;
   passes = 0;
   lastError: string | null = null;
+  /** The lease holder id of the running loop (`maintain@host:pid:nonce`); null before the first start. */
+  holder: string | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -37,12 +50,24 @@ export class InfrastructureMaintenanceProcess {
     return this.loop !== null;
   }
 
+  /** Whether it holds the maintenance lease now, i.e. it is the one process acting on the infrastructure. */
+  get holding(): boolean {
+    return this.held;
+  }
+
+  /** Whether it is waiting for the lease another process holds (a standby). */
+  get waiting(): boolean {
+    return this.standby;
+  }
+
   /** Starts the loop; `once` makes a single pass (waiting for the lease if another process holds it). */
   start(options: { once?: boolean; leaseWaitMs?: number } = {}): Promise<void> {
     if (this.loop) return this.loop;
     this.stopper = new AbortController();
     this.loop = this.run(this.stopper.signal, options).finally(() => {
       this.loop = null;
+      this.held = false;
+      this.standby = false;
     });
     return this.loop;
   }
@@ -61,18 +86,27 @@ export class InfrastructureMaintenanceProcess {
   private async run(stop: AbortSignal, options: { once?: boolean; leaseWaitMs?: number }): Promise<void> {
     const { store, config } = this.engine.ctx;
     const holder = newHolderId('maintain');
+    this.holder = holder;
     const ttlMs = config.engine.lease_ttl * 1000;
+    let waitingSaidAt = 0;
     while (!stop.aborted) {
       let lease: MaintenanceLease;
       try {
+        // A continuous maintainer polls at its own (slow) rate below, so a standby does not hammer the store.
         lease = await MaintenanceLease.acquire(store, this.infraId, holder, ttlMs, {
-          waitMs: options.once ? (options.leaseWaitMs ?? 0) : ttlMs,
+          waitMs: options.once ? (options.leaseWaitMs ?? 0) : 0,
           signal: stop,
         });
       } catch (e) {
         if (stop.aborted) break;
         if (e instanceof ConflictError && !options.once) {
-          this.events.onWaiting?.(e.message);
+          // Said when the wait starts, then once per ttl as before, not at every poll.
+          if (!this.standby || Date.now() - waitingSaidAt >= ttlMs) {
+            waitingSaidAt = Date.now();
+            this.events.onWaiting?.(e.message);
+          }
+          this.standby = true;
+          await sleep(standbyPollMs(ttlMs), stop).catch(() => undefined);
           continue;
         }
         if (e instanceof StoreError && !options.once) {
@@ -84,6 +118,8 @@ export class InfrastructureMaintenanceProcess {
         }
         throw e;
       }
+      this.standby = false;
+      this.held = true;
       try {
         while (!stop.aborted && !lease.signal.aborted) {
           const pass = childController(stop, lease.signal);
@@ -106,6 +142,7 @@ export class InfrastructureMaintenanceProcess {
           await sleep(this.enactorInterval * 1000, stop).catch(() => undefined);
         }
       } finally {
+        this.held = false;
         await lease.release();
       }
     }

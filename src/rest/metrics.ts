@@ -82,11 +82,6 @@ export class RestMetrics {
   private readonly passes = new Family('occopus_maintenance_passes_total', 'counter', 'Maintenance passes completed, per infrastructure.');
   private readonly passErrors = new Family('occopus_maintenance_pass_errors_total', 'counter', 'Maintenance passes that failed, per infrastructure.');
   private readonly durations = new Histogram('occopus_maintenance_pass_duration_seconds', 'Duration of maintenance passes (completed or failed).');
-  private readonly waiting = new Family(
-    'occopus_maintainer_waiting',
-    'gauge',
-    '1 while the maintainer of an infrastructure waits for the lease another process holds.',
-  );
   private readonly requests = new Family('occopus_http_requests_total', 'counter', 'HTTP requests answered, by method, route and status.');
   private openStreams = 0;
 
@@ -96,20 +91,17 @@ export class RestMetrics {
       onPass: (_result, durationMs) => {
         this.passes.inc({ infra_id: infraId });
         this.durations.observe(durationMs / 1000);
-        this.waiting.set({ infra_id: infraId }, 0);
       },
       onError: (_error, durationMs) => {
         this.passErrors.inc({ infra_id: infraId });
         this.durations.observe(durationMs / 1000);
-        this.waiting.set({ infra_id: infraId }, 0);
       },
-      onWaiting: () => this.waiting.set({ infra_id: infraId }, 1),
     };
   }
 
   /** Forget the per-infrastructure series of one that was destroyed. */
   forget(infraId: string): void {
-    for (const f of [this.passes, this.passErrors, this.waiting]) f.samples.delete(labelText({ infra_id: infraId }));
+    for (const f of [this.passes, this.passErrors]) f.samples.delete(labelText({ infra_id: infraId }));
   }
 
   request(method: string, route: string, status: number): void {
@@ -124,11 +116,27 @@ export class RestMetrics {
     this.openStreams--;
   }
 
-  async render(store: Store, maintained: number): Promise<string> {
+  /**
+   * `maintainers`: the infrastructures this service acts on (it holds their leases) and those its
+   * maintainers wait for (another process holds the lease), read when scraped so that they are
+   * never stale.
+   */
+  async render(store: Store, maintainers: { active: string[]; standby: string[] }): Promise<string> {
     const out: string[] = [];
     const ids = await store.listInfrastructures();
     gauge(out, 'occopus_infrastructures', 'Infrastructures in the store.', ids.length);
-    gauge(out, 'occopus_infrastructures_maintained', 'Infrastructures this service maintains.', maintained);
+    gauge(
+      out,
+      'occopus_infrastructures_maintained',
+      'Infrastructures this service maintains (it holds their maintenance leases).',
+      maintainers.active.length,
+    );
+    gauge(
+      out,
+      'occopus_infrastructures_standby',
+      'Infrastructures whose maintainer in this service waits for the lease another process holds (it takes over if that one dies).',
+      maintainers.standby.length,
+    );
 
     const instances = new Family('occopus_instances', 'gauge', "Instances by state, from each infrastructure's last observed report.");
     for (const id of ids) {
@@ -141,7 +149,14 @@ export class RestMetrics {
     this.passes.render(out);
     this.passErrors.render(out);
     this.durations.render(out);
-    this.waiting.render(out);
+    const waiting = new Family(
+      'occopus_maintainer_waiting',
+      'gauge',
+      "1 while this service's maintainer of an infrastructure waits for the lease another process holds, 0 while it holds it.",
+    );
+    for (const id of maintainers.active) waiting.set({ infra_id: id }, 0);
+    for (const id of maintainers.standby) waiting.set({ infra_id: id }, 1);
+    waiting.render(out);
     gauge(out, 'occopus_event_streams', 'Open event streams.', this.openStreams);
     this.requests.render(out);
     return `${out.join('\n')}\n`;

@@ -108,7 +108,11 @@ export const reportSchema = {
         infra_name: { type: 'string' },
         observed_at: { type: 'string', format: 'date-time' },
         source: { type: 'string', enum: ['maintainer', 'live'], description: "'maintainer': the last maintenance pass; 'live': observed for this request" },
-        maintained: { type: 'boolean', description: 'Whether this service maintains the infrastructure' },
+        maintained: { type: 'boolean', description: 'Whether this service maintains the infrastructure now (it holds the maintenance lease)' },
+        standby: {
+          type: 'boolean',
+          description: "Whether this service's maintainer waits for the lease another process holds (and takes over if that one dies)",
+        },
         maintainer: {
           anyOf: [
             { type: 'null' },

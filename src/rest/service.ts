@@ -1,7 +1,8 @@
 /**
  * The REST service: one engine, one InfrastructureManager (a maintenance loop per infrastructure in
  * this process), the HTTP app, and the restart/shutdown behaviour Occopus lacked: infrastructures
- * marked as maintained are resumed on start, and a stop ends every maintainer gracefully.
+ * marked as maintained are resumed on start (and, while it runs, those other services sharing the
+ * store mark, so it can take over from one that dies), and a stop ends every maintainer gracefully.
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -43,7 +44,7 @@ export interface RestService {
   /** `null` when authentication is off. */
   token: TokenSource | null;
   host: string;
-  /** Listens, then resumes every infrastructure marked as maintained. */
+  /** Listens, resumes every infrastructure marked as maintained, and from then on follows the marks in the store. */
   start(): Promise<{ url: string; port: number; resumed: string[] }>;
   /** Stops taking requests, ends event streams, stops the maintainers (keeping their marks), closes the engine. */
   close(waitTimeoutS?: number): Promise<void>;
@@ -102,7 +103,7 @@ export async function createRestService(app: OccopusApp, options: RestServiceOpt
       };
     },
   });
-  const maintainers = new Maintainers(manager, app.store, log);
+  const maintainers = new Maintainers(manager, app.store, log, { leaseTtlMs: config.engine.lease_ttl * 1000 });
   const http = await buildRestApp({
     engine,
     maintainers,
@@ -137,6 +138,8 @@ export async function createRestService(app: OccopusApp, options: RestServiceOpt
       const actualPort = typeof address === 'object' && address ? address.port : port;
       const shown = host.includes(':') ? `[${host}]` : host;
       const resumed = await maintainers.resume();
+      // Follows the marks other services sharing the store add and remove, for fail-over between them.
+      maintainers.startSync();
       return { url: `http://${shown}:${actualPort}`, port: actualPort, resumed };
     },
     close(waitTimeoutS = 60) {

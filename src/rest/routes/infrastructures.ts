@@ -69,7 +69,12 @@ export function registerInfrastructureRoutes(app: FastifyInstance, deps: RestDep
                 items: { type: 'string' },
                 description: 'The same list under the misspelt key Occopus 1.10 sent (deprecated)',
               },
-              maintained: { type: 'array', items: { type: 'string' }, description: 'Those this service maintains' },
+              maintained: { type: 'array', items: { type: 'string' }, description: 'Those this service maintains now (it holds their leases)' },
+              standby: {
+                type: 'array',
+                items: { type: 'string' },
+                description: 'Those whose maintainer in this service waits for the lease another process holds',
+              },
             },
           },
           ...errorResponses,
@@ -78,7 +83,13 @@ export function registerInfrastructureRoutes(app: FastifyInstance, deps: RestDep
     },
     async () => {
       const ids = await store.listInfrastructures();
-      return { infrastructures: ids, infrastuctures: ids, maintained: ids.filter((id) => deps.maintainers.has(id)) };
+      const state = (id: string) => deps.maintainers.state(id);
+      return {
+        infrastructures: ids,
+        infrastuctures: ids,
+        maintained: ids.filter((id) => state(id) === 'active'),
+        standby: ids.filter((id) => state(id) === 'standby'),
+      };
     },
   );
 
@@ -102,6 +113,7 @@ export function registerInfrastructureRoutes(app: FastifyInstance, deps: RestDep
       if (!report) report = await reportInfrastructure(deps.engine, infraId);
       const lease = await store.getLease(leaseKey(infraId));
       const process = deps.maintainers.has(infraId) ? deps.maintainers.manager.get(infraId) : null;
+      const state = deps.maintainers.state(infraId);
       const observed = new Date(report.observed_at);
       reply.header('last-modified', observed.toUTCString());
       return {
@@ -111,7 +123,8 @@ export function registerInfrastructureRoutes(app: FastifyInstance, deps: RestDep
           infra_name: description.name,
           observed_at: observed.toISOString(),
           source,
-          maintained: process !== null,
+          maintained: state === 'active',
+          standby: state === 'standby',
           maintainer: lease && lease.expires_at > Date.now() ? { holder: lease.holder, expires_at: new Date(lease.expires_at).toISOString() } : null,
           ...(process ? { passes: process.passes, last_error: process.lastError } : {}),
         },
@@ -151,7 +164,7 @@ export function registerInfrastructureRoutes(app: FastifyInstance, deps: RestDep
         tags,
         summary: 'Stop maintaining and destroy every instance and record',
         description:
-          'Answers once everything is dropped. 409 while another process (e.g. occopus-maintain -c) holds the maintenance lease.',
+          'Answers once everything is dropped. When another service sharing the store maintains it, waits for that one to let go of the lease (up to a third of engine.lease_ttl, at least 1 s, plus lease_ttl). 409 while another process (e.g. occopus-maintain -c) keeps holding the maintenance lease.',
         params: infraIdParam,
         response: { 200: infraIdResponse, ...errorResponses },
       },
@@ -159,10 +172,13 @@ export function registerInfrastructureRoutes(app: FastifyInstance, deps: RestDep
     async (req) => {
       const infraId = req.params.infraid;
       await requireInfra(deps, infraId);
-      const wasMaintained = deps.maintainers.has(infraId);
+      const wasMarked = await deps.maintainers.isMarked(infraId);
+      const wasMaintained = wasMarked || deps.maintainers.has(infraId);
       await deps.maintainers.stop(infraId);
       try {
-        await destroyInfrastructure(deps.engine, infraId);
+        // When another service maintains it, that one lets go of the lease at its next sync (the
+        // mark is gone now), or its lease expires if it died: wait that long before giving up.
+        await destroyInfrastructure(deps.engine, infraId, { waitMs: wasMarked ? deps.maintainers.handoverMs : 0 });
       } catch (e) {
         // Another process holds the lease: nothing was dropped, so keep maintaining as before.
         if (e instanceof ConflictError && wasMaintained) await deps.maintainers.start(infraId);
@@ -186,7 +202,8 @@ export function registerInfrastructureRoutes(app: FastifyInstance, deps: RestDep
     async (req) => {
       const infraId = req.params.infraid;
       await requireInfra(deps, infraId);
-      if (deps.maintainers.has(infraId)) {
+      // Marked: this service or another one sharing the store maintains it (each runs a maintainer).
+      if (deps.maintainers.has(infraId) || (await deps.maintainers.isMarked(infraId))) {
         throw new RestError(409, `ERROR: Infrastructure ${infraId} already being maintained!`, '', 'E_CONFLICT');
       }
       await deps.maintainers.start(infraId);
@@ -207,7 +224,8 @@ export function registerInfrastructureRoutes(app: FastifyInstance, deps: RestDep
     async (req) => {
       const infraId = req.params.infraid;
       await requireInfra(deps, infraId);
-      if (!deps.maintainers.has(infraId)) {
+      // Any service sharing the store may detach it: the others stop their maintainers at their next sync.
+      if (!deps.maintainers.has(infraId) && !(await deps.maintainers.isMarked(infraId))) {
         throw new RestError(409, `ERROR: Infrastructure ${infraId} is not maintained!`, '', 'E_CONFLICT');
       }
       await deps.maintainers.stop(infraId);

@@ -41,7 +41,7 @@ export function registerServiceRoutes(app: FastifyInstance, deps: RestDeps): voi
       },
     },
     async (_req, reply) => {
-      const text = await deps.metrics.render(deps.engine.ctx.store, deps.maintainers.list().length);
+      const text = await deps.metrics.render(deps.engine.ctx.store, { active: deps.maintainers.active(), standby: deps.maintainers.standby() });
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
     },
   );
