@@ -18,19 +18,50 @@ function reasonText(signal: AbortSignal): string {
   return typeof r === 'string' ? r : 'cancelled';
 }
 
+/** Callbacks waiting for each signal; one real 'abort' listener per signal runs them all. */
+const waiters = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Runs `callback` when `signal` aborts; returns a function that stops waiting. Adding and removing
+ * are O(1): a signal's own addEventListener walks every listener already there, and a batch of
+ * hundreds of creates, each polling, made that walk the hottest code of a wide build.
+ */
+function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let set = waiters.get(signal);
+  if (!set) {
+    const callbacks = new Set<() => void>();
+    set = callbacks;
+    waiters.set(signal, callbacks);
+    signal.addEventListener(
+      'abort',
+      () => {
+        const due = [...callbacks];
+        callbacks.clear();
+        for (const run of due) run();
+      },
+      { once: true },
+    );
+  }
+  const registered = set;
+  registered.add(callback);
+  return () => registered.delete(callback);
+}
+
 /** Sleeps `ms`, or rejects with CancelledError as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new CancelledError(reasonText(signal)));
+    let stopWaiting = (): void => undefined;
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      stopWaiting();
       resolve();
     }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new CancelledError(reasonText(signal as AbortSignal)));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) {
+      stopWaiting = whenAborted(signal, () => {
+        clearTimeout(timer);
+        reject(new CancelledError(reasonText(signal)));
+      });
+    }
   });
 }
 
@@ -46,20 +77,18 @@ export function childController(...parents: (AbortSignal | undefined)[]): ChildC
   // A batch's signal is watched by every command in flight (hundreds with a wide level): that is
   // not a leak, and Node's warning about more than 10 listeners would reach the user's terminal.
   setMaxListeners(0, child.signal);
-  const followed: Array<[AbortSignal, () => void]> = [];
+  const unfollow: Array<() => void> = [];
   for (const parent of parents) {
     if (!parent) continue;
     if (parent.aborted) {
       child.abort(parent.reason);
       continue;
     }
-    const onAbort = (): void => child.abort(parent.reason);
-    parent.addEventListener('abort', onAbort, { once: true });
-    followed.push([parent, onAbort]);
+    unfollow.push(whenAborted(parent, () => child.abort(parent.reason)));
   }
   child.dispose = () => {
-    for (const [parent, onAbort] of followed) parent.removeEventListener('abort', onAbort);
-    followed.length = 0;
+    for (const stop of unfollow) stop();
+    unfollow.length = 0;
   };
   return child;
 }
