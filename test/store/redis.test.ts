@@ -1,7 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { StoreError } from '../../src/errors.js';
 import { openStore } from '../../src/store/open.js';
@@ -9,9 +7,7 @@ import { CLAIM_ORPHAN_MS, RedisStore, parseRedisUrl, redactRedisUrl } from '../.
 import type { ScalingRequest, Store } from '../../src/store/store.js';
 import { deleteKeys, keysUnder, rawRedis, redisUrl, testPrefix } from '../helpers/redis.js';
 import { description, instance, storeConformance } from './conformance.js';
-
-const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD = fileURLToPath(new URL('./redis-child.ts', import.meta.url));
+import { crossProcessSuite } from './cross-process.js';
 
 let raw: Redis;
 before(async () => {
@@ -226,93 +222,17 @@ describe('redis store: keys', () => {
     }));
 });
 
-interface Child {
-  ready: Promise<void>;
-  result: Promise<string>;
-  send(line: string): void;
-}
-
-function spawnChild(args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  let onReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (chunk: string) => {
-    out += chunk;
-    if (out.startsWith('ready\n')) onReady();
-  });
-  proc.stderr.on('data', (chunk: string) => (err += chunk));
-  const result = new Promise<string>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      if (code === 0 && out.startsWith('ready\n')) resolve(out.slice('ready\n'.length).trim());
-      else reject(new Error(`child ${args.join(' ')} exited with ${code}:\n${err}`));
-    });
-  });
-  return { ready: Promise.race([ready, result.then(() => undefined)]), result, send: (line) => proc.stdin.write(`${line}\n`) };
-}
-
-describe('redis store: several processes on one server', { timeout: 120_000 }, () => {
-  test('every scaling request is taken exactly once, in order, by 4 competing processes', async () => {
-    const prefix = testPrefix('take');
-    const url = redisUrl(prefix);
-    const parent = await RedisStore.open(url, 'alice');
-    try {
-      const children = Array.from({ length: 4 }, () => spawnChild(['take', url, 'infra']));
-      await Promise.all(children.map((c) => c.ready));
-      const total = 400;
-      let next = 0;
-      while (next < total) {
-        const batch: ScalingRequest[] = [];
-        const size = 1 + (next % 4);
-        for (let i = 0; i < size && next < total; i++) batch.push({ node: 'web', kind: 'create', count: next++ });
-        await parent.addScalingRequests('infra', batch);
-        await new Promise((r) => setTimeout(r, 1));
-      }
-      await parent.kvPut('test', 'done', true);
-      const results = (await Promise.all(children.map((c) => c.result))).map((r) => JSON.parse(r) as number[][]);
-      const all: number[] = [];
-      for (const takes of results) {
-        const flat = takes.flat();
-        assert.deepEqual(flat, [...flat].sort((a, b) => a - b));
-        all.push(...flat);
-      }
-      assert.deepEqual(
-        all.sort((a, b) => a - b),
-        Array.from({ length: total }, (_, i) => i),
-      );
+crossProcessSuite('redis store: several processes on one server', async (tag) => {
+  const prefix = testPrefix(tag);
+  const url = redisUrl(prefix);
+  return {
+    url,
+    open: () => RedisStore.open(url, 'alice'),
+    afterTake: async (_parent, results) => {
       assert.ok(results.filter((takes) => takes.length > 0).length >= 2, 'the takers interleaved');
-      assert.deepEqual(await parent.peekScalingRequests('infra'), []);
       // Every claim was acknowledged: nothing is left to be handed out again.
       assert.deepEqual(await raw.zrange(`${prefix}{alice}:i:infra:claims`, 0, -1), []);
-    } finally {
-      await parent.close();
-      await deleteKeys(prefix);
-    }
-  });
-
-  test('two processes racing for the same leases: exactly one wins each', async () => {
-    const prefix = testPrefix('lease');
-    const url = redisUrl(prefix);
-    const parent = await RedisStore.open(url, 'alice');
-    try {
-      const rounds = 200;
-      const children = ['proc-a', 'proc-b'].map((holder) => spawnChild(['lease', url, String(rounds), holder]));
-      await Promise.all(children.map((c) => c.ready));
-      for (const c of children) c.send('go');
-      const [winsA, winsB] = (await Promise.all(children.map((c) => c.result))).map((r) => JSON.parse(r) as number[]);
-      const a = new Set(winsA);
-      const b = new Set(winsB);
-      for (let i = 0; i < rounds; i++) {
-        assert.equal(Number(a.has(i)) + Number(b.has(i)), 1, `lease-${i} won by ${a.has(i) ? 'both' : 'neither'}`);
-        assert.equal((await parent.getLease(`lease-${i}`))?.holder, a.has(i) ? 'proc-a' : 'proc-b');
-      }
-    } finally {
-      await parent.close();
-      await deleteKeys(prefix);
-    }
-  });
+    },
+    cleanup: () => deleteKeys(prefix),
+  };
 });

@@ -1,19 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../src/errors.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, type Migration } from '../../src/store/sqlite-migrations.js';
-import type { ScalingRequest, Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { description, instance, storeConformance } from './conformance.js';
+import { PROJECT_ROOT, STORE_CHILD, crossProcessSuite } from './cross-process.js';
 
-const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD = fileURLToPath(new URL('./sqlite-child.ts', import.meta.url));
 
 /** Opens the store, tries one write, and returns the error message (or 'ok'). */
 async function writeOnce(file: string): Promise<string> {
@@ -304,7 +302,7 @@ describe('sqlite store: failures are StoreErrors that name the file', () => {
       // Root ignores file permissions: then the write is tried by an unprivileged child process.
       const asRoot = process.getuid?.() === 0;
       const result = asRoot
-        ? spawnSync(process.execPath, ['--import', 'tsx', CHILD, 'write', file], {
+        ? spawnSync(process.execPath, ['--import', 'tsx', STORE_CHILD, 'write', `sqlite:${file}`], {
             uid: 65534,
             gid: 65534,
             encoding: 'utf8',
@@ -377,100 +375,12 @@ describe('sqlite store: failures are StoreErrors that name the file', () => {
   });
 });
 
-interface Child {
-  ready: Promise<void>;
-  result: Promise<string>;
-  send(line: string): void;
-}
-
-function spawnChild(args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
-    cwd: PROJECT_ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  let onReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (chunk: string) => {
-    out += chunk;
-    if (out.startsWith('ready\n')) onReady();
-  });
-  proc.stderr.on('data', (chunk: string) => (err += chunk));
-  const result = new Promise<string>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      if (code === 0 && out.startsWith('ready\n')) resolve(out.slice('ready\n'.length).trim());
-      else reject(new Error(`child ${args.join(' ')} exited with ${code}:\n${err}`));
-    });
-  });
-  // A child that dies before `ready` must fail the test, not hang it.
-  const readyOrDied = Promise.race([ready, result.then(() => undefined)]);
-  return { ready: readyOrDied, result, send: (line) => proc.stdin.write(`${line}\n`) };
-}
-
-describe('sqlite store: several processes on one file', { timeout: 120_000 }, () => {
-  test('every scaling request is taken exactly once, in order, by 4 competing processes', async () => {
-    const dir = tempDir();
-    try {
-      const file = path.join(dir, 'shared.db');
-      const parent = SqliteStore.open(file, 'alice');
-      const children = Array.from({ length: 4 }, () => spawnChild(['take', file, 'infra']));
-      await Promise.all(children.map((c) => c.ready));
-
-      const total = 400;
-      let next = 0;
-      while (next < total) {
-        const batch: ScalingRequest[] = [];
-        const size = 1 + (next % 4);
-        for (let i = 0; i < size && next < total; i++) batch.push({ node: 'web', kind: 'create', count: next++ });
-        await parent.addScalingRequests('infra', batch);
-        // Pace the producer so the takers interleave with it instead of finding one big backlog.
-        await new Promise((r) => setTimeout(r, 1));
-      }
-      await parent.kvPut('test', 'done', true);
-
-      const results = (await Promise.all(children.map((c) => c.result))).map((r) => JSON.parse(r) as number[][]);
-      const all: number[] = [];
-      for (const takes of results) {
-        const flat = takes.flat();
-        // Each process sees requests in submission order.
-        assert.deepEqual(flat, [...flat].sort((a, b) => a - b));
-        all.push(...flat);
-      }
-      assert.deepEqual(
-        all.sort((a, b) => a - b),
-        Array.from({ length: total }, (_, i) => i),
-      );
-      assert.deepEqual(await parent.peekScalingRequests('infra'), []);
-      await parent.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test('two processes racing for the same leases: exactly one wins each', async () => {
-    const dir = tempDir();
-    try {
-      const file = path.join(dir, 'leases.db');
-      const parent = SqliteStore.open(file, 'alice');
-      const rounds = 200;
-      const children = ['proc-a', 'proc-b'].map((holder) => spawnChild(['lease', file, String(rounds), holder]));
-      await Promise.all(children.map((c) => c.ready));
-      for (const c of children) c.send('go');
-      const [winsA, winsB] = (await Promise.all(children.map((c) => c.result))).map((r) => JSON.parse(r) as number[]);
-      const a = new Set(winsA);
-      const b = new Set(winsB);
-      for (let i = 0; i < rounds; i++) {
-        assert.equal(Number(a.has(i)) + Number(b.has(i)), 1, `lease-${i} won by ${a.has(i) ? 'both' : 'neither'}`);
-        const lease = await parent.getLease(`lease-${i}`);
-        assert.equal(lease?.holder, a.has(i) ? 'proc-a' : 'proc-b');
-      }
-      await parent.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+crossProcessSuite('sqlite store: several processes on one file', async (tag) => {
+  const dir = tempDir();
+  const file = path.join(dir, `${tag}.db`);
+  return {
+    url: `sqlite:${file}`,
+    open: async () => SqliteStore.open(file, 'alice'),
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 });
