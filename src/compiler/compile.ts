@@ -101,5 +101,6 @@ function describeNode(entry: InfraNodeEntry, ctx: NodeContext): NodeDescription 
   if (entry.scaling !== undefined) node.scaling = copyPlain(entry.scaling);
   if (entry.filter !== undefined) node.filter = copyPlain(entry.filter);
   if (entry.create_timeout !== undefined) node.create_timeout = entry.create_timeout;
+  if (entry.attributes !== undefined) node.attributes = copyPlain(entry.attributes);
   return node;
 }

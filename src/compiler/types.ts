@@ -19,6 +19,8 @@ export interface NodeDescription {
   /** Infra variables deep-merged with the node's own (node wins). */
   variables: Mapping;
   create_timeout?: number;
+  /** Attributes that override the node definition's contextualisation attributes (formats §5.5 step 4). */
+  attributes?: Mapping;
   infra_id: string;
   infra_name: string;
   user_id: string;

@@ -40,7 +40,8 @@ export function resolveAttributes(
   context: TemplateContext,
   source: string,
 ): Record<string, unknown> {
-  const raw = isPlainObject(attributes) ? attributes : {};
+  // The node entry's own attributes override the definition's (Occopus read them but its schema refused them).
+  const raw = { ...(isPlainObject(attributes) ? attributes : {}), ...(node.attributes ?? {}) };
   const rendered = renderLeaves(raw, context, source, (p) => `${p} of node '${node.name}'`) as Record<string, unknown>;
   rendered['connections'] = buildConnections(node);
   return rendered;

@@ -126,3 +126,12 @@ test('output is JSON-clean: survives a JSON round trip and structuredClone uncha
   assert.deepEqual(structuredClone(d), d);
   assert.deepEqual(d.nodes[0]?.variables, { when: '2021-01-01T00:00:00.000Z', n: null, list: [1, 'two', { three: 3 }] });
 });
+
+test('node attributes are copied into the node description (Occopus read them but refused the key)', () => {
+  {
+    const attributes = { role: 'edge', nested: { a: 1 } };
+    const sd = compile({ infra_name: 'x', user_id: 'u', nodes: [{ name: 'a', type: 't', attributes }] });
+    assert.deepEqual(sd.nodes[0]?.attributes, attributes);
+    assert.notEqual(sd.nodes[0]?.attributes, attributes, 'a copy, not the user object');
+  }
+});

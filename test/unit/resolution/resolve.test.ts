@@ -309,3 +309,15 @@ test('an unknown contextualisation type is a schema error, not a crash', () => {
   const definition = { resource: { type: 'ec2' }, contextualisation: { type: 'chef' } } as unknown as NodeDefinition;
   assert.throws(() => resolveNode(options(nodeOf('ec2-ping', 'ping-sender'), definition)), SchemaError);
 });
+
+test("a node entry's attributes override the definition's, and are rendered too", () => {
+  const node = { ...nodeOf('ec2-ping', 'ping-sender'), attributes: { role: 'edge-{{name}}', extra: 1 } };
+  const definition: NodeDefinition = {
+    resource: { type: 'dummy' },
+    contextualisation: { type: 'basic', attributes: { role: 'generic', kept: 'yes' } },
+  };
+  const resolved = resolveNode(options(node, definition));
+  assert.equal(resolved.attributes.role, 'edge-ping-sender');
+  assert.equal(resolved.attributes.kept, 'yes');
+  assert.equal(resolved.attributes.extra, 1);
+});
