@@ -14,6 +14,7 @@ import type { Command } from '../infraprocessor/commands.js';
 import type { ScalingRequest } from '../store/store.js';
 import { NotFoundError, OccopusError, messageOf } from '../errors.js';
 import { childController } from '../util/abort.js';
+import { Semaphore } from '../util/semaphore.js';
 import { effectiveScaling } from '../compiler/scaling.js';
 
 export interface BuildOptions {
@@ -103,9 +104,11 @@ async function tearDownUnderLease(engine: Engine, infraId: string): Promise<void
   const processor = new InfraProcessor(ctx, { strategy: 'parallel', parallelism: ctx.config.engine.parallelism });
   // Drops are done directly so every failure is collected: a teardown must not report success while
   // something it could not drop is still running.
+  // Bounded like any other batch: a thousand terminate calls at once would only be throttled.
+  const slots = new Semaphore(ctx.config.engine.parallelism);
   await Promise.all(
     records.map((record) =>
-      dropInstance(ctx, record, 'teardown').catch((e: unknown) => {
+      slots.run(() => dropInstance(ctx, record, 'teardown')).catch((e: unknown) => {
         failures.push(messageOf(e));
       }),
     ),

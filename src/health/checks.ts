@@ -10,7 +10,8 @@
 import { execFile } from 'node:child_process';
 import { isIP, Socket } from 'node:net';
 import { createConnection } from 'mysql2/promise';
-import { ConfigError, OccopusError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { CancelledError } from '../util/abort.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -175,8 +176,9 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw cancelled();
 }
 
-function cancelled(): OccopusError {
-  return new OccopusError('E_CANCELLED', 'health check cancelled');
+/** The engine's one cancellation error, so callers tell cancellation from failure by its class. */
+function cancelled(): CancelledError {
+  return new CancelledError('health check cancelled');
 }
 
 function socketError(e: NodeJS.ErrnoException): string {

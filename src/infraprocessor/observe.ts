@@ -91,8 +91,10 @@ export async function observeInstance(ctx: EngineContext, record: InstanceRecord
   let state = combineStates(rh, cm, hc);
   // `temp_failed` for longer than the health timeout becomes `failed` (Occopus never escalated, §10.25).
   if (options.readOnly) {
-    const since = await ctx.store.getFailingSince(record.infra_id, tempFailedTimerKey(record.node_id));
-    state = escalateTempFailed(state, since, nowS, timeout);
+    if (state === 'temp_failed') {
+      const since = await ctx.store.getFailingSince(record.infra_id, tempFailedTimerKey(record.node_id));
+      state = escalateTempFailed(state, since, nowS, timeout);
+    }
   } else {
     state = await observeTempFailed(ctx.store, record.infra_id, record.node_id, state, timeout, nowS);
   }
